@@ -1,0 +1,29 @@
+import type { InstrumentationEntry } from './types';
+import { createHttpInstrumentation, HttpRecordProcessor } from './http';
+import { express } from './express';
+import { koa } from './koa';
+import { fastify } from './fastify';
+import { httpClientError } from './http-client-error';
+import { loginRoutes } from './login-routes';
+import { adminRoutes } from './admin';
+import { pg } from './db/pg';
+import { mysql2 } from './db/mysql2';
+import { ioredis } from './db/ioredis';
+import { passport } from './passport';
+import { jsonwebtoken } from './jsonwebtoken';
+import { jose } from './jose';
+import { expressSession } from './express-session';
+import { mcp } from './mcp';
+
+const http: InstrumentationEntry = {
+  name: 'http',
+  create: ({ resolver, hooks }) => [createHttpInstrumentation(resolver, hooks)],
+  spanProcessors: ({ config, hooks }) => [new HttpRecordProcessor(config, hooks)],
+};
+
+/** Every instrumentation tripline ships, in load order. Add new ones here (one file each). */
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), pg, mysql2, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
+
+export function selectInstrumentations(only: readonly string[], disabled: readonly string[]): InstrumentationEntry[] {
+  return INSTRUMENTATIONS.filter((e) => (only.length === 0 || only.includes(e.name)) && !disabled.includes(e.name));
+}
