@@ -1,0 +1,6 @@
+import { runFullDemo } from './full';
+
+/** `tripline demo` / `npm run demo`. */
+export async function runDemo(): Promise<number> {
+  return runFullDemo();
+}
