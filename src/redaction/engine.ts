@@ -60,6 +60,7 @@ const CLEAN_LEN = 512;
 export class Redactor {
   private clean = new Set<string>();
   private readonly attrKeys = new Map<string, boolean>();
+  private readonly keys = new Map<string, boolean>();
   private readonly exact: Set<string>;
   private readonly contains: string[];
   private readonly allowKeys: Set<string>;
@@ -86,8 +87,19 @@ export class Redactor {
     return IDENTITY_KEYS.has(key);
   }
 
-  /** Is this key's value a secret whatever it looks like? */
+  /** Is this key's value a secret whatever it looks like? Memoized: keys repeat (page, sort, id). */
   isSensitiveKey(key: string): boolean {
+    if (key.length > 64) return this.sensitiveKey(key);
+    let v = this.keys.get(key);
+    if (v === undefined) {
+      v = this.sensitiveKey(key);
+      if (this.keys.size >= 4096) this.keys.clear();
+      this.keys.set(key, v);
+    }
+    return v;
+  }
+
+  private sensitiveKey(key: string): boolean {
     const n = normalizeKey(key);
     if (this.allowKeys.has(n)) return false;
     if (this.exact.has(n)) return true;
@@ -198,25 +210,36 @@ export class Redactor {
     const start = q !== -1 && q < eq ? q + 1 : 0;
     const head = s.slice(start, eq);
     if (head.includes(' ') || head.includes('\n') || head.length > 128) return s;
-    let changed = false;
-    const parts = s.slice(start).split(/([&;])/);
-    for (let i = 0; i < parts.length; i += 2) {
-      const part = parts[i] as string;
-      const e = part.indexOf('=');
-      if (e <= 0) continue;
-      let key = part.slice(0, e).trim();
-      try {
-        key = decodeURIComponent(key.replace(/\+/g, ' '));
-      } catch {
-        // keep the raw key
+    // one pass over the pairs, no split: most pairs are clean and the string is returned as it came
+    let out: string | undefined;
+    let from = start; // start of the text not yet copied to out
+    let i = start;
+    while (i < s.length) {
+      let end = i;
+      while (end < s.length) {
+        const ch = s.charCodeAt(end);
+        if (ch === 38 || ch === 59) break; // & ;
+        end++;
       }
-      if (this.isSensitiveKey(key) && !part.slice(e + 1).startsWith('[REDACTED') && part.length > e + 1) {
-        parts[i] = `${part.slice(0, e + 1)}${marker('key')}`;
-        c.n++;
-        changed = true;
+      const e = s.indexOf('=', i);
+      if (e > i && e < end - 1) {
+        let key = s.slice(i, e).trim();
+        if (key.includes('%') || key.includes('+')) {
+          try {
+            key = decodeURIComponent(key.replace(/\+/g, ' '));
+          } catch {
+            // keep the raw key
+          }
+        }
+        if (this.isSensitiveKey(key) && !s.startsWith('[REDACTED', e + 1)) {
+          out = (out ?? s.slice(0, start)) + s.slice(from, e + 1) + marker('key');
+          from = end;
+          c.n++;
+        }
       }
+      i = end + 1;
     }
-    return changed ? s.slice(0, start) + parts.join('') : s;
+    return out === undefined ? s : out + s.slice(from);
   }
 
   private redactJsonText(s: string, c: Counter, depth: number): string | undefined {

@@ -19,26 +19,57 @@ export interface Profile {
   upper: number;
   /** Most digits in one run of digits, spaces and dashes (card numbers, SSNs, IBAN groups). */
   digitRun: number;
+  plus: boolean;
+  /** Most dots inside one run of dotted digits ("10.0.0.1" has 3): IPv4 needs 3. */
+  dottedDigits: number;
+  /** Two capital letters followed by two digits somewhere (an IBAN's country and check digits). */
+  ibanStart: boolean;
 }
 
 export function profile(s: string): Profile {
-  const p: Profile = { at: false, eq: false, colon: false, underscore: false, dash: false, dot: 0, space: false, digits: 0, upper: 0, digitRun: 0 };
+  const p: Profile = { at: false, eq: false, colon: false, underscore: false, dash: false, dot: 0, space: false, digits: 0, upper: 0, digitRun: 0, plus: false, dottedDigits: 0, ibanStart: false };
   let run = 0;
+  let dotted = 0; // dots in the current digit.digit run
+  let prevDigit = false;
+  let uppers = 0; // consecutive capitals just before
+  let afterUU = 0; // digits seen right after two or more capitals
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       p.digits++;
       if (++run > p.digitRun) p.digitRun = run;
+      if (uppers >= 2 || afterUU > 0) {
+        if (++afterUU >= 2) p.ibanStart = true;
+      }
+      uppers = 0;
+      prevDigit = true;
       continue;
     }
+    afterUU = 0;
     if (c !== 32 && c !== 45) run = 0;
-    if (c >= 65 && c <= 90) p.upper++;
-    else if (c === 64) p.at = true;
+    if (c === 46) {
+      p.dot++;
+      if (prevDigit) {
+        if (++dotted > p.dottedDigits) p.dottedDigits = dotted;
+      } else dotted = 0;
+      prevDigit = false;
+      uppers = 0;
+      continue;
+    }
+    dotted = 0;
+    prevDigit = false;
+    if (c >= 65 && c <= 90) {
+      p.upper++;
+      uppers++;
+      continue;
+    }
+    uppers = 0;
+    if (c === 64) p.at = true;
     else if (c === 61) p.eq = true;
     else if (c === 58) p.colon = true;
     else if (c === 95) p.underscore = true;
     else if (c === 45) p.dash = true;
-    else if (c === 46) p.dot++;
+    else if (c === 43) p.plus = true;
     else if (c === 32 || c === 9 || c === 10) p.space = true;
   }
   return p;
@@ -100,13 +131,13 @@ export const BUILTIN_PATTERNS: readonly ValuePattern[] = [
   },
   {
     name: 'bearer',
-    gate: (p, s) => p.space && /bearer\s/i.test(s),
+    gate: (p, s) => p.space && (s.includes('earer') || s.includes('EARER')),
     re: /\b(Bearer\s{1,4})([A-Za-z0-9\-._~+/]{8,4096}=*)/gi,
     group: 2,
   },
   {
     name: 'basic_auth',
-    gate: (p, s) => p.space && /basic\s/i.test(s),
+    gate: (p, s) => p.space && (s.includes('asic') || s.includes('ASIC')),
     re: /\b(Basic\s{1,4})([A-Za-z0-9+/]{8,2048}={0,2})/gi,
     group: 2,
   },
@@ -205,7 +236,7 @@ export const BUILTIN_PATTERNS: readonly ValuePattern[] = [
   {
     name: 'iban',
     pii: 'iban',
-    gate: (p) => p.digits >= 8 && p.upper >= 2,
+    gate: (p) => p.ibanStart && p.digits >= 8,
     re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
     validate: ibanOk,
   },
@@ -224,13 +255,13 @@ export const BUILTIN_PATTERNS: readonly ValuePattern[] = [
   {
     name: 'phone',
     pii: 'phone',
-    gate: (p) => p.digitRun >= 7 && p.digits >= 10,
+    gate: (p) => p.plus && p.digitRun >= 7 && p.digits >= 10,
     re: /(?<![\w])\+\d{1,3}[ .-]?\(?\d{2,4}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w])/g,
   },
   {
     name: 'ip',
     pii: 'ip',
-    gate: (p) => p.dot >= 3 && p.digits >= 4,
+    gate: (p) => p.dottedDigits >= 3,
     re: /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g,
   },
 ];

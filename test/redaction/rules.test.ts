@@ -39,6 +39,25 @@ describe('value patterns', () => {
     expect(withPhone.redactString('call +1 415 555 2671 today', { n: 0 })).toBe('call [REDACTED:phone] today');
   });
 
+  it('cheap gates do not hide what the patterns find (profile of dotted digits, IBAN start, plus sign)', () => {
+    const all = new Redactor(loadConfig({ TRIPLINE_REDACT_PII: 'ip,phone,iban,email,card,ssn' }).config);
+    const r = (s: string): string => all.redactString(s, { n: 0 });
+    expect(r('peer 10.20.30.40 refused')).toBe('peer [REDACTED:ip] refused');
+    expect(r('v1.2 of lib 3.4 at 192.168.1.254:80')).toBe('v1.2 of lib 3.4 at [REDACTED:ip]:80');
+    expect(r('Mozilla/5.0 (X11) Chrome/120.0.6099 Safari/537.36')).toBe('Mozilla/5.0 (X11) Chrome/120.0.6099 Safari/537.36');
+    expect(r('pay to IBAN:DE89370400440532013000 now')).toBe('pay to IBAN:[REDACTED:iban] now');
+    expect(r('pay to GB82 WEST 1234 5698 7654 32 now')).toBe('pay to [REDACTED:iban] now');
+    expect(r('order 4155552671 shipped')).toBe('order 4155552671 shipped');
+    expect(r('cell: +44 20 7946 0958')).toBe('cell: [REDACTED:phone]');
+  });
+
+  it('query strings: sensitive keys by name, also percent-encoded or after a path, the rest byte for byte', () => {
+    expect(red('/cb?code=abc&state=xyz&access%5Ftoken=t0k3nv4lu3')).toBe('/cb?code=abc&state=xyz&access%5Ftoken=[REDACTED:key]');
+    expect(red('a=1;Password=hunter2;b=2')).toBe('a=1;Password=[REDACTED:key];b=2');
+    expect(red('page=2&sort=created_at&empty=&flag')).toBe('page=2&sort=created_at&empty=&flag');
+    expect(red('x=1&api_key=k1&token=k2')).toBe('x=1&api_key=[REDACTED:key]&token=[REDACTED:key]');
+  });
+
   it('custom keys, patterns and allow-lists', () => {
     const r = new Redactor(loadConfig({ TRIPLINE_REDACT_KEYS: 'x-tenant-key,pin_code', TRIPLINE_REDACT_PATTERNS: 'acme_key=ACME-[0-9A-F]{8}', TRIPLINE_REDACT_ALLOW: 'email,session' }).config);
     expect(r.isSensitiveKey('X-Tenant-Key')).toBe(true);
