@@ -57,8 +57,24 @@ describe.each([
       jar.take(c2.headers['set-cookie']);
       csrf = (JSON.parse(c2.body) as { token: string }).token;
       expect((await call('GET', '/me')).status).toBe(200);
+      const loggedInCookie = jar.header();
       expect((await call('POST', '/logout')).status).toBe(200);
       await receiver.waitFor((rs) => rs.some((r) => r.eventName === 'security.authn_logout'), 10_000, 'logout');
+      // the logged-out session's cookie replayed (logout regenerated it), then a forged one
+      expect((await http(app.port, 'GET', '/me', undefined, { cookie: loggedInCookie })).status).toBe(401);
+      expect((await http(app.port, 'GET', '/me', undefined, { cookie: 'connect.sid=s%3AforgedSessionId123.bm90LWEtc2lnbmF0dXJl' })).status).toBe(401);
+      await receiver.waitFor((rs) => rs.some((r) => r.eventName === 'security.input_validation_fail'), 10_000, 'forged session cookie');
+      const replay = receiver.byEvent('security.session_use_after_expire');
+      expect(replay).toHaveLength(1);
+      expect(replay[0]?.attributes).toMatchObject({ 'security.reason': 'unknown_or_expired_session', 'client.address': '127.0.0.1', 'url.path': '/me' });
+      expect(String(replay[0]?.attributes['session.id'])).toMatch(/^hmac:[0-9a-f]{32}$/);
+      const forged = receiver.byEvent('security.input_validation_fail');
+      expect(forged.map((r) => r.attributes['security.reason'])).toEqual(['session_cookie_signature']);
+      expect(receiver.allBytes().toString('latin1')).not.toContain('forgedSessionId123');
+      // the anonymous session issued by the first GET /csrf, then the one passport's login established
+      const created = receiver.byEvent('security.session_created');
+      expect(created[0]?.attributes['user.name']).toBeUndefined();
+      expect(created[0]?.attributes['url.path']).toBe('/csrf');
       const fails = receiver.byEvent('security.authn_login_fail');
       expect(fails.map((f) => [f.attributes['user.name'], f.attributes['security.reason']])).toEqual([
         ['gina@example.com', 'bad_credentials'],
@@ -66,10 +82,10 @@ describe.each([
         ['nobody@example.com', 'unknown_user'],
       ]);
       for (const f of fails) expect(f.attributes).toMatchObject({ 'client.address': '127.0.0.1', 'security.auth.method': 'local', 'http.route': '/login' });
-      expect(receiver.byEvent('security.authz_fail')).toHaveLength(0);
+      expect(receiver.byEvent('security.authz_fail').filter((r) => r.attributes['url.path'] === '/login')).toHaveLength(0);
       expect(receiver.byEvent('security.authn_login_success')[0]?.attributes['user.name']).toBe('gina@example.com');
       expect(receiver.byEvent('security.authn_login_successafterfail')[0]?.attributes['security.auth.previous_failures']).toBe(2);
-      expect(receiver.byEvent('security.session_created')[0]?.attributes['user.name']).toBe('gina@example.com');
+      expect(created.filter((r) => r.attributes['user.name'] === 'gina@example.com')).toHaveLength(1);
       expect(receiver.byEvent('security.session_renewed').length).toBeGreaterThanOrEqual(1);
       expect(String(receiver.byEvent('security.session_renewed')[0]?.attributes['session.id'])).toMatch(/^hmac:[0-9a-f]{32}$/);
       expect(receiver.byEvent('security.authn_logout')[0]?.attributes['user.name']).toBe('gina@example.com');
