@@ -21,8 +21,6 @@ export interface RequestEnd {
   readonly path: string | undefined;
   readonly status: number | undefined;
   readonly durationMs: number;
-  /** The access record's attributes (read-only for hooks). */
-  readonly attributes: Readonly<Record<string, AnyValue>>;
 }
 
 export type RequestEndHook = (end: RequestEnd) => void;
@@ -92,7 +90,23 @@ export class HttpRecordProcessor implements SpanProcessor {
     const route = str(a['http.route']);
     const path = str(a['url.path']);
     const durationMs = hrTimeToMilliseconds(span.duration);
-    const ctx = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(span.spanContext()));
+
+    let errorType: string | undefined;
+    if (span.status.code === SpanStatusCode.ERROR) errorType = str(a['error.type']) ?? errorTypeOf(span) ?? 'error';
+    const res = state?.res;
+    if (res !== undefined && !res.writableFinished) errorType ??= 'client_aborted';
+    const failed = errorType !== undefined;
+
+    if (state !== undefined && this.hooks.end.length > 0) {
+      const end: RequestEnd = { state, method, route, path, status, durationMs };
+      for (const hook of this.hooks.end) guard('requestEndHook', () => hook(end));
+    }
+
+    // The common case (a successful request, access log off for it) stops here: nothing to record.
+    const mode = this.config.httpAccessLog;
+    const access = mode === 'all' || (mode === 'errors' && (failed || status === undefined || status >= 400));
+    const statusEvent = status === 400 || status === 401 || status === 403 || status === 422 || status === 429;
+    if (!access && !statusEvent) return;
 
     const attrs: Record<string, AnyValue> = {};
     if (method !== undefined) attrs['http.request.method'] = method;
@@ -111,30 +125,14 @@ export class HttpRecordProcessor implements SpanProcessor {
     if (port !== undefined) attrs['server.port'] = port;
     attrs['url.scheme'] = str(a['url.scheme']) ?? 'http';
     attrs['http.server.request.duration_ms'] = Math.round(durationMs * 1000) / 1000;
+    // after the hooks: a login outcome recorded for this request (by a hook, passport or the API) may have set the user
     if (state !== undefined) putUserAttributes(attrs, userOf(state));
+    if (errorType !== undefined) attrs['error.type'] = errorType;
+    const ctx = trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(span.spanContext()));
 
-    let failed = false;
-    if (span.status.code === SpanStatusCode.ERROR) {
-      failed = true;
-      attrs['error.type'] = str(a['error.type']) ?? errorTypeOf(span) ?? 'error';
-    }
-    const res = state?.res;
-    if (res !== undefined && !res.writableFinished) {
-      failed = true;
-      attrs['error.type'] = attrs['error.type'] ?? 'client_aborted';
-    }
+    if (statusEvent && status !== undefined) this.statusEvents(status, attrs, state, ctx);
 
-    if (state !== undefined && this.hooks.end.length > 0) {
-      const end: RequestEnd = { state, method, route, path, status, durationMs, attributes: attrs };
-      for (const hook of this.hooks.end) guard('requestEndHook', () => hook(end));
-      // A login outcome recorded for this request (by a hook, passport or the API) may have set the user.
-      if (attrs['user.id'] === undefined && attrs['user.name'] === undefined) putUserAttributes(attrs, userOf(state));
-    }
-
-    if (status !== undefined) this.statusEvents(status, attrs, state, ctx);
-
-    const mode = this.config.httpAccessLog;
-    if (mode === 'all' || (mode === 'errors' && (failed || status === undefined || status >= 400))) {
+    if (access) {
       const body = `${method ?? '-'} ${route ?? path ?? '-'} ${status ?? '-'}`;
       emit('http.server.request', attrs, { body, state: state ?? null, context: ctx, severity: status !== undefined && status >= 500 ? 17 : failed || (status !== undefined && status >= 400) ? 13 : undefined });
     }
