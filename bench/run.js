@@ -46,6 +46,20 @@ function start(args, env) {
   });
 }
 
+/** SIGTERM, then SIGKILL after 5 s: OTel's auto-instrumentation register.js takes SIGTERM over to shut its
+ * SDK down and does not exit afterwards, leaving an app that had no handler of its own running. */
+function stop(p) {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    p.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill('SIGTERM');
+  });
+}
+
 function procStats(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -59,8 +73,9 @@ function procStats(pid) {
   }
 }
 
-function load(port, route, seconds = DURATION) {
+function load(port, route, seconds = DURATION, rate = undefined) {
   const args = [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(CONNECTIONS), '-d', String(seconds)];
+  if (rate !== undefined) args.push('-R', String(rate));
   if (route.method === 'POST') args.push('-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify(route.body));
   args.push(`http://127.0.0.1:${port}${route.path}`);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -68,11 +83,13 @@ function load(port, route, seconds = DURATION) {
   return { rps: j.requests.average, p50: j.latency.p50, p99: j.latency.p99, errors: j.errors + j.non2xx, total: j.requests.total };
 }
 
+// rate: the fixed request rate (well under every variant's saturation) at which CPU per request is read
 const ROUTES = [
-  { name: 'login (bcrypt + PostgreSQL)', path: '/login', method: 'POST', body: { username: 'bench', password: 'bench-password' } },
-  { name: 'static', path: '/static', method: 'GET' },
-  { name: 'JSON API', path: '/api/items', method: 'GET' },
+  { name: 'login (bcrypt + PostgreSQL)', path: '/login', method: 'POST', body: { username: 'bench', password: 'bench-password' }, rate: 200 },
+  { name: 'static', path: '/static', method: 'GET', rate: 1000 },
+  { name: 'JSON API', path: '/api/items', method: 'GET', rate: 1000 },
 ];
+const FIXED_SECONDS = Number(process.env.BENCH_FIXED_DURATION ?? 2);
 
 async function main() {
   spawnSync('bash', [join(ROOT, 'scripts', 'ensure-services.sh')], { stdio: 'inherit' });
@@ -93,6 +110,7 @@ async function main() {
 
   const results = {}; // variant -> route -> [{rps,p50,p99}]
   const res = {}; // variant -> {cpuPerReq, hwm}
+  const fixed = {}; // variant -> route -> [{usPerReq, p99}] at the route's fixed rate
   for (let round = 1; round <= ROUNDS; round++) {
     for (const v of round % 2 === 1 ? variants : [...variants].reverse()) {
       const app = await start([...v.args, join(__dirname, 'app', 'server.js')], { ...base, ...v.env });
@@ -105,13 +123,19 @@ async function main() {
         ((results[v.name] ??= {})[route.name] ??= []).push(r);
       }
       const after = procStats(app.p.pid);
+      // CPU per request at a fixed rate: the agent's cost without the load generator competing for cores
+      for (const route of ROUTES) {
+        const b = procStats(app.p.pid);
+        const f = load(app.port, route, FIXED_SECONDS, route.rate);
+        const a = procStats(app.p.pid);
+        ((fixed[v.name] ??= {})[route.name] ??= []).push({ usPerReq: ((a.cpu - b.cpu) * 1e6) / Math.max(1, f.total), p99: f.p99 });
+      }
       (res[v.name] ??= []).push({ cpuMsPerKReq: ((after.cpu - before.cpu) * 1e6) / Math.max(1, requests), hwmMb: after.hwmMb });
-      app.p.kill('SIGTERM');
-      await new Promise((r) => app.p.once('exit', r));
+      await stop(app.p);
       process.stdout.write(`round ${round}/${ROUNDS} ${v.name} done\n`);
     }
   }
-  sink.p.kill('SIGTERM');
+  await stop(sink.p);
 
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const rows = [];
@@ -127,6 +151,15 @@ async function main() {
       rows.push({ route: route.name, variant: v.name, rps: Math.round(rps), p50, p99, throughput: v.name === 'no agent' ? '—' : `${(((rps - bRps) / bRps) * 100).toFixed(1)}%`, addedP99: v.name === 'no agent' ? '—' : `${(p99 - bP99).toFixed(2)} ms`, errors: xs.reduce((a, x) => a + x.errors, 0) });
     }
   }
+  const fixedRows = [];
+  for (const route of ROUTES) {
+    const b = med(fixed['no agent'][route.name].map((x) => x.usPerReq));
+    for (const v of variants) {
+      const xs = fixed[v.name][route.name];
+      const us = med(xs.map((x) => x.usPerReq));
+      fixedRows.push({ route: route.name, rate: route.rate, variant: v.name, cpuUsPerReq: Math.round(us), addedUs: v.name === 'no agent' ? '—' : `+${Math.round(us - b)} µs (+${(((us - b) / b) * 100).toFixed(0)}%)`, p99: med(xs.map((x) => x.p99)) });
+    }
+  }
   const resRows = variants.map((v) => ({ variant: v.name, cpuMsPer1kReq: med(res[v.name].map((x) => x.cpuMsPerKReq)).toFixed(1), peakRssMb: med(res[v.name].map((x) => x.hwmMb)).toFixed(1) }));
 
   // micro benchmarks in their own process: --expose-gc and a young generation large enough that no
@@ -139,14 +172,16 @@ async function main() {
   const md = [];
   md.push(`| route | variant | req/s | p50 ms | p99 ms | throughput vs no agent | added p99 | errors |`, `|---|---|---|---|---|---|---|---|`);
   for (const r of rows) md.push(`| ${r.route} | ${r.variant} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.throughput} | ${r.addedP99} | ${r.errors} |`);
-  md.push('', `| variant | CPU ms per 1000 requests | peak RSS MB |`, `|---|---|---|`);
+  md.push('', `| route (fixed rate) | variant | app CPU µs per request | added | p99 ms |`, `|---|---|---|---|---|`);
+  for (const r of fixedRows) md.push(`| ${r.route} @ ${r.rate}/s | ${r.variant} | ${r.cpuUsPerReq} | ${r.addedUs} | ${r.p99} |`);
+  md.push('', `| variant | CPU ms per 1000 requests (saturated runs) | peak RSS MB |`, `|---|---|---|`);
   for (const r of resRows) md.push(`| ${r.variant} | ${r.cpuMsPer1kReq} | ${r.peakRssMb} |`);
   md.push('', `| micro benchmark | ns/op | ops/s | bytes allocated/op |`, `|---|---|---|---|`);
   for (const m of micro) md.push(`| ${m.name} | ${m.nsPerOp.toFixed(0)} | ${Math.round(m.opsPerSec)} | ${m.bytesPerOp === undefined ? '—' : Math.round(m.bytesPerOp)} |`);
   const text = md.join('\n');
   process.stdout.write(`\nmachine: ${machine.cpus} cores ${machine.model}, ${machine.memGb} GiB, Node ${machine.node}, ${machine.date}\nrounds ${ROUNDS} × ${DURATION}s × ${CONNECTIONS} connections (medians)\n\n${text}\n`);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ machine, settings: { ROUNDS, DURATION, CONNECTIONS }, rows, resources: resRows, micro }, null, 2));
+  writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify({ machine, settings: { ROUNDS, DURATION, CONNECTIONS }, rows, fixed: fixedRows, resources: resRows, micro }, null, 2));
   writeFileSync(join(__dirname, 'results', 'latest.md'), `machine: ${machine.cpus} cores ${machine.model}, ${machine.memGb} GiB, Node ${machine.node}, ${machine.date}\n\n${text}\n`);
 }
 

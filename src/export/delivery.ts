@@ -1,10 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { countDrop, internalError, stats } from '../internal/diag';
 import { Spool } from './spool';
+
+/** No request's context and tracing suppressed: what the exporter does is not the app's traffic. */
+const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 
 export interface DeliveryOptions {
   maxQueue: number;
@@ -171,13 +175,17 @@ export class DeliveryProcessor implements LogRecordProcessor {
       }, this.opts.exportTimeoutMs);
       t.unref();
       try {
-        this.exporter.export(records, (result: ExportResult) => {
-          if (done) return;
-          done = true;
-          clearTimeout(t);
-          if (result.code !== ExportResultCode.SUCCESS) stats.retried++;
-          resolve(result.code === ExportResultCode.SUCCESS);
-        });
+        // The exporter's own HTTP requests must not be instrumented: with client requests recorded they
+        // would each become a record to export, and so on, for as long as the process runs.
+        context.with(EXPORT_CONTEXT, () =>
+          this.exporter.export(records, (result: ExportResult) => {
+            if (done) return;
+            done = true;
+            clearTimeout(t);
+            if (result.code !== ExportResultCode.SUCCESS) stats.retried++;
+            resolve(result.code === ExportResultCode.SUCCESS);
+          }),
+        );
       } catch (err) {
         internalError('exporter.export', err);
         if (!done) {

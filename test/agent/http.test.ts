@@ -87,6 +87,17 @@ describe.each(['http/protobuf', 'http/json'])('Express app under --require, OTLP
     expect(boom.attributes['http.response.status_code']).toBe(500);
     expect(boom.severityText).toBe('ERROR');
   });
+
+  it("does not record its own exports as client requests (which would feed themselves forever)", async () => {
+    expect((await http(app.port, 'GET', '/')).status).toBe(200);
+    await receiver.waitFor((rs) => rs.some((x) => x.eventName === 'http.server.request' && x.attributes['url.path'] === '/'), 10_000, 'access record');
+    await new Promise((r) => setTimeout(r, 300));
+    const before = receiver.requests.length;
+    await new Promise((r) => setTimeout(r, 1500)); // idle: with a 50 ms batch delay a loop would export ~30 times
+    expect(receiver.requests.length - before).toBeLessThanOrEqual(2);
+    const own = receiver.records.filter((x) => x.eventName === 'http.client.request' && String(x.attributes['url.full'] ?? '').startsWith(receiver.url));
+    expect(own).toEqual([]);
+  });
 });
 
 describe('access log modes', () => {
