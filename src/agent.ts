@@ -14,6 +14,7 @@ import { setUserMode } from './context/user';
 import { emit, setLogger } from './events/emitter';
 import { createDelivery, createExporter } from './export/pipeline';
 import { startHeartbeat } from './export/heartbeat';
+import { startAgentMetrics, type AgentMetrics } from './export/metrics';
 import type { DeliveryProcessor } from './export/delivery';
 import { selectInstrumentations } from './instrumentations';
 import { internalError, stats, totalDropped } from './internal/diag';
@@ -167,6 +168,12 @@ export function start(opts: StartOptions = {}): Agent | undefined {
     emit('security.integrity_genesis', { 'audit.integrity.algorithm': 'HMAC-SHA256', 'audit.integrity.signing': config.signingKeyFile !== undefined ? 'Ed25519' : 'none' }, { body: 'tamper-evident stream starts', state: null });
   }
   const stopHeartbeat = startHeartbeat(config.heartbeatIntervalMs, delivery);
+  let metrics: AgentMetrics | undefined;
+  try {
+    metrics = startAgentMetrics(config, resource, env);
+  } catch (err) {
+    internalError('metrics', err);
+  }
   const stopCheckpoints = integrity !== undefined ? startCheckpoints(integrity, config.checkpointIntervalMs) : () => undefined;
 
   const agent: Agent = {
@@ -201,6 +208,8 @@ export function start(opts: StartOptions = {}): Agent | undefined {
         }
         // deliver within the timeout; what is left is spooled to disk for the next start
         await delivery.shutdownWithin(config.shutdownTimeoutMs);
+        // the counters' last values, bounded like the rest of shutdown
+        if (metrics !== undefined) await Promise.race([metrics.shutdown(), new Promise((r) => setTimeout(r, Math.min(1000, config.shutdownTimeoutMs)).unref())]);
         await loggerProvider.shutdown().catch(() => undefined);
         await tracerProvider.shutdown().catch(() => undefined);
         current = undefined;

@@ -21,6 +21,12 @@ export interface TriplineConfig {
   strict: boolean;
   serviceName: string | undefined;
   protocol: OtlpProtocol;
+  /** OTEL_METRICS_EXPORTER: the agent's own counters as OTel metrics (otlp) or not at all (none). */
+  metricsExporter: 'otlp' | 'none';
+  /** OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL. */
+  metricsProtocol: OtlpProtocol;
+  /** OTEL_METRIC_EXPORT_INTERVAL in ms (default 60000). */
+  metricsIntervalMs: number;
   httpAccessLog: HttpAccessLog;
   /** Parsed TRIPLINE_TRUSTED_PROXIES (CIDRs, addresses, or the keywords loopback/private/uniquelocal). */
   trustedProxies: readonly string[];
@@ -437,6 +443,25 @@ export function loadConfig(env: Env = process.env, opts: { quiet?: boolean } = {
       );
     }
   }
+  let metricsExporter: 'otlp' | 'none' = 'otlp';
+  const mx = env.OTEL_METRICS_EXPORTER?.trim().toLowerCase();
+  if (mx !== undefined && mx !== '') {
+    if (mx === 'none' || mx === 'otlp') metricsExporter = mx;
+    else problems.push(`tripline: OTEL_METRICS_EXPORTER=${describe(env.OTEL_METRICS_EXPORTER ?? '')} is not supported; accepted: otlp or none. Using the default (otlp).`);
+  }
+  let metricsProtocol: OtlpProtocol = 'http/protobuf';
+  const mpRaw = env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (mpRaw !== undefined && mpRaw.trim() !== '') {
+    const p = mpRaw.trim().toLowerCase();
+    if (p === 'http/protobuf' || p === 'http/json') metricsProtocol = p;
+    else if (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL !== undefined) problems.push(`tripline: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=${describe(mpRaw)} is not supported; accepted: http/protobuf or http/json. Using the default (http/protobuf).`);
+  }
+  let metricsIntervalMs = 60_000;
+  const mi = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
+  if (mi !== undefined && mi !== '') {
+    if (/^\d+$/.test(mi) && Number(mi) >= 100) metricsIntervalMs = Number(mi);
+    else problems.push(`tripline: OTEL_METRIC_EXPORT_INTERVAL=${describe(mi)} is invalid; accepted: milliseconds, at least 100. Using the default (60000).`);
+  }
   for (const name of ['OTEL_EXPORTER_OTLP_COMPRESSION', 'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION']) {
     const v = env[name];
     if (v !== undefined && v !== '' && v !== 'gzip' && v !== 'none') {
@@ -461,6 +486,9 @@ export function loadConfig(env: Env = process.env, opts: { quiet?: boolean } = {
     ...(out as unknown as TriplineConfig),
     disabled,
     protocol,
+    metricsExporter,
+    metricsProtocol,
+    metricsIntervalMs,
     serviceName: env.OTEL_SERVICE_NAME?.trim() || undefined,
   };
   return { config, problems };

@@ -25,7 +25,7 @@ describe('delivery you can trust', () => {
   it('load: 20,000 records in bursts arrive exactly once, and the counters agree', async () => {
     const receiver = await new OtlpReceiver().start();
     const spool = mkdtempSync(join(tmpdir(), 'tl-spool-'));
-    const app = await startApp(['--require', REGISTER_CJS, APP], env(receiver.url, spool));
+    const app = await startApp(['--require', REGISTER_CJS, APP], env(receiver.url, spool, { OTEL_METRIC_EXPORT_INTERVAL: '500', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' }));
     try {
       for (let b = 0; b < 4; b++) await http(app.port, 'GET', '/burst?n=5000');
       await receiver.waitFor((rs) => new Set(seqs(rs)).size >= 20_000, 60_000, '20,000 records');
@@ -36,6 +36,20 @@ describe('delivery you can trust', () => {
       const hb = receiver.byEvent('security.sys_monitor').at(-1) as FlatRecord;
       expect(hb.attributes['tripline.records.dropped_total']).toBe(0);
       expect(hb.attributes['tripline.records.accepted_total']).toBeGreaterThanOrEqual(20_000);
+      // the same counters as OTel metrics (OTLP/JSON here), read from the newest export that has caught up
+      const metric = (name: string): number | undefined => {
+        for (const r of [...receiver.requests].reverse()) {
+          if (!r.path.startsWith('/v1/metrics')) continue;
+          const body = JSON.parse(r.raw.toString('utf8')) as { resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string; sum?: { dataPoints: Array<{ asInt?: string | number }> } }> }> }> };
+          for (const rm of body.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.name === name) return Number(m.sum?.dataPoints[0]?.asInt ?? NaN);
+        }
+        return undefined;
+      };
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !((metric('tripline.records.exported') ?? 0) >= 20_000)) await new Promise((r) => setTimeout(r, 200));
+      expect(metric('tripline.records.exported')).toBeGreaterThanOrEqual(20_000);
+      expect(metric('tripline.records.accepted')).toBeGreaterThanOrEqual(20_000);
+      expect(metric('tripline.records.dropped')).toBe(0);
     } finally {
       await app.stop();
       await receiver.stop();
