@@ -33,10 +33,13 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-/** Run the built collector with otel-collector.yaml on free local ports. */
-export async function runCollector(backendUrl: string, env: Record<string, string>): Promise<CollectorProcess> {
+/**
+ * Run the built collector with otel-collector.yaml on free local ports, the backend pointed at backendUrl
+ * (the demo and the tests both). Resolves when the health check answers.
+ */
+export async function runCollector(backendUrl: string, env: Record<string, string> = {}): Promise<CollectorProcess> {
   const [http, grpc, metrics, health] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'tripline-demo-'));
+  const dataDir = env.TRIPLINE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'tripline-collector-'));
   const proc = spawn(COLLECTOR_BIN, ['--config', COLLECTOR_CONFIG], {
     env: {
       PATH: process.env.PATH,

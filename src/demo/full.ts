@@ -1,9 +1,9 @@
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { OtlpReceiver } from '../otlp/receiver';
 import type { FlatRecord } from '../otlp/records';
 import { startApp } from './app-process';
 import { buildCollector, ROOT, runCollector } from './collector';
+import { call as plainCall } from './run';
 import { table } from './table';
 
 const WINDOW_S = 5;
@@ -17,21 +17,9 @@ interface Step {
 }
 
 function call(port: number, method: string, path: string, opts: { body?: unknown; from?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    if (data !== undefined) headers['content-type'] = 'application/json';
-    // The app sits behind a (simulated) proxy on loopback, which the agent is told to trust.
-    if (opts.from !== undefined) headers['x-forwarded-for'] = opts.from;
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
-    });
-    req.on('error', reject);
-    if (data !== undefined) req.write(data);
-    req.end();
-  });
+  // The app sits behind a (simulated) proxy on loopback, which the agent is told to trust.
+  const headers = opts.from === undefined ? (opts.headers ?? {}) : { ...opts.headers, 'x-forwarded-for': opts.from };
+  return plainCall(port, method, path, opts.body, headers);
 }
 
 async function login(port: number, username: string, password: string, from: string): Promise<string | undefined> {

@@ -7,7 +7,8 @@ import { table } from './table';
 
 const ROOT = join(__dirname, '..', '..');
 
-function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+/** One JSON request to the demo app on loopback. */
+export function call(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = request(

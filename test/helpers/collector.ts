@@ -1,7 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './app';
 
@@ -14,82 +11,8 @@ export function ensureCollector(): void {
   if (r.status !== 0) throw new Error(`collector build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export interface RunningCollector {
-  proc: ChildProcess;
-  /** OTLP/HTTP base URL agents send to. */
-  otlpUrl: string;
-  dataDir: string;
-  output: () => string;
-  stop(): Promise<void>;
-}
-
-/**
- * Start the built collector with otel-collector.yaml on free ports, the backend pointed at backendUrl.
- * Resolves when the health check answers.
- */
-export async function startCollector(backendUrl: string, env: Record<string, string> = {}): Promise<RunningCollector> {
-  const [http, grpc, metrics, health] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const dataDir = env.TRIPLINE_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'tripline-col-'));
-  const proc = spawn(COLLECTOR_BIN, ['--config', COLLECTOR_CONFIG], {
-    env: {
-      PATH: process.env.PATH,
-      TRIPLINE_BACKEND_ENDPOINT: backendUrl,
-      TRIPLINE_BACKEND_ENCODING: 'json',
-      TRIPLINE_DATA_DIR: dataDir,
-      TRIPLINE_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
-      TRIPLINE_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
-      TRIPLINE_METRICS_HOST: '127.0.0.1',
-      TRIPLINE_METRICS_PORT: String(metrics),
-      TRIPLINE_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
-      TRIPLINE_BATCH_TIMEOUT: '200ms',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`collector exited (${proc.exitCode}):\n${out}`);
-    try {
-      const r = await fetch(`http://127.0.0.1:${health}/`);
-      if (r.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`collector not healthy after 30 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    proc,
-    otlpUrl: `http://127.0.0.1:${http}`,
-    dataDir,
-    output: () => out,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
+// One way to run the collector, shared with the demo.
+export { freePort, runCollector as startCollector, type CollectorProcess as RunningCollector } from '../../src/demo/collector';
 
 /** Build OTLP/JSON for records shaped like the agent's (docs/RECORDS.md). */
 export function otlpJson(records: Array<{ event: string; attrs: Record<string, string | number | boolean>; severity?: number; body?: string; timeMs?: number }>, resource: Record<string, string> = { 'service.name': 'shop', 'service.instance.id': 'i-1' }): string {
