@@ -6,6 +6,7 @@ import { fastify } from './fastify';
 import { httpClientError } from './http-client-error';
 import { loginRoutes } from './login-routes';
 import { adminRoutes } from './admin';
+import { httpAttacks } from './http-attacks';
 import { pg } from './db/pg';
 import { mysql2 } from './db/mysql2';
 import { ioredis } from './db/ioredis';
@@ -22,7 +23,7 @@ const http: InstrumentationEntry = {
 };
 
 /** Every instrumentation tripline ships, in load order. Add new ones here (one file each). */
-export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), pg, mysql2, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), httpAttacks, pg, mysql2, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
 
 export function selectInstrumentations(only: readonly string[], disabled: readonly string[]): InstrumentationEntry[] {
   return INSTRUMENTATIONS.filter((e) => (only.length === 0 || only.includes(e.name)) && !disabled.includes(e.name));

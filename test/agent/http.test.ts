@@ -122,3 +122,37 @@ describe('access log modes', () => {
     }
   });
 });
+
+describe('attack syntax in requests', () => {
+  it('path traversal, XSS, command injection and scanner user agents become malicious_* records before the app runs; ordinary traffic does not', async () => {
+    const receiver = await new OtlpReceiver().start();
+    const app = await startApp(['--require', REGISTER_CJS, APP], agentEnv(receiver.url));
+    try {
+      for (const p of ['/', '/api/items?page=2&sort=name', '/search?q=rock%20%26%20roll', '/docs/v1.2/index.html']) await http(app.port, 'GET', p);
+      await http(app.port, 'GET', '/download?file=..%2F..%2F..%2Fetc%2Fpasswd');
+      await http(app.port, 'GET', '/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E');
+      await http(app.port, 'GET', '/ping?host=127.0.0.1%3Bcat%20%2Fetc%2Fshadow');
+      for (let i = 0; i < 3; i++) await http(app.port, 'GET', `/admin/${i}`, undefined, { 'user-agent': 'sqlmap/1.7.2#stable (https://sqlmap.org)' });
+      const recs = await receiver.waitFor((rs) => rs.filter((r) => r.eventName.startsWith('security.malicious_')).length >= 4, 10_000, 'attack records');
+      await new Promise((r) => setTimeout(r, 300));
+      const mal = receiver.records.filter((r) => r.eventName.startsWith('security.malicious_'));
+      expect(mal.map((r) => `${r.eventName}:${String(r.attributes['security.signature'])}`).sort()).toEqual(
+        [
+          'security.malicious_attack_tool:scanner_user_agent',
+          'security.malicious_cmdi:shell_command',
+          'security.malicious_path_traversal:dot_dot_segment',
+          'security.malicious_path_traversal:sensitive_file',
+          'security.malicious_xss:script_injection',
+        ].sort(),
+      );
+      const trav = mal.find((r) => r.attributes['security.signature'] === 'dot_dot_segment') as FlatRecord;
+      expect(trav.attributes).toMatchObject({ 'security.outcome': 'attempt', 'security.attack.location': 'url.query', 'url.path': '/download', 'client.address': '127.0.0.1', 'security.event.category': 'malicious' });
+      // the scanner: one record for its first request in the minute, not one per request
+      expect(mal.filter((r) => r.eventName === 'security.malicious_attack_tool')).toHaveLength(1);
+      expect(recs.length).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+      await receiver.stop();
+    }
+  });
+});
