@@ -116,6 +116,9 @@ function ibanOk(raw: string): boolean {
   return rem === 1;
 }
 
+/** Literal prefixes of the api_token pattern: a cheap first look before the full alternation. */
+const VENDOR_HINT = /ya29\.|SG\.|SK[0-9a-f]{4}|key-|_v1_|hv[sbr]\.|shp(?:at|ca|pa|ss)_|hf_|pypi-|dckr_pat_|:AA|lin_api_|AGE-SECRET|sq0(?:atp|csp)-|ATATT|\dQ~|dapi|sbp_/;
+
 const KEYWORDS = /(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|auth[_-]?token|credentials?)/;
 
 export const BUILTIN_PATTERNS: readonly ValuePattern[] = [
@@ -203,6 +206,14 @@ export const BUILTIN_PATTERNS: readonly ValuePattern[] = [
     name: 'openai_key',
     gate: (p, s) => p.dash && s.includes('sk-'),
     re: /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,255}/g,
+  },
+  {
+    // Vendor tokens with a fixed, distinctive prefix (Google OAuth, SendGrid, Twilio, Mailgun,
+    // DigitalOcean, HashiCorp Vault, Shopify, Hugging Face, PyPI, Docker Hub, Telegram bots, Linear,
+    // age, Square, Atlassian, Azure AD client secrets, Databricks, Supabase): one pass for all of them.
+    name: 'api_token',
+    gate: (p, s) => s.length >= 20 && p.digits >= 1 && VENDOR_HINT.test(s),
+    re: /\bya29\.[0-9A-Za-z_-]{20,512}|\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}|\bSK[0-9a-f]{32}\b|\bkey-[0-9a-zA-Z]{32}\b|\bdo[opr]_v1_[a-f0-9]{64}\b|\bhv[sbr]\.[A-Za-z0-9_-]{24,512}|\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b|\bhf_[A-Za-z0-9]{30,64}\b|\bpypi-AgE[A-Za-z0-9_-]{50,512}|\bdckr_pat_[A-Za-z0-9_-]{20,64}|\b\d{8,10}:AA[0-9A-Za-z_-]{33}\b|\blin_api_[A-Za-z0-9]{40}\b|\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b|\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,64}|\bATATT3[A-Za-z0-9_=-]{60,256}|\b[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])|\bdapi[a-f0-9]{32}\b|\bsbp_[a-f0-9]{40}\b/g,
   },
   {
     name: 'url_password',
