@@ -368,7 +368,7 @@ export const SPECS = [
     env: 'TRIPLINE_INSTRUMENTATIONS',
     key: 'instrumentations',
     default: [],
-    accepts: 'comma-separated instrumentation names (http, express, koa, fastify, login-routes, admin, http-attacks, passport, express-session, jsonwebtoken, jose, pg, mysql2, ioredis, mcp); empty means all',
+    accepts: 'comma-separated instrumentation names (http, express, koa, fastify, login-routes, admin, http-attacks, passport, express-session, jsonwebtoken, jose, pg, mysql2, mysql, ioredis, mcp); empty means all',
     doc: 'Only enable these instrumentations.',
     parse: (raw) => list(raw.toLowerCase()),
   } satisfies Spec<'instrumentations'>,

@@ -9,6 +9,7 @@ import { adminRoutes } from './admin';
 import { httpAttacks } from './http-attacks';
 import { pg } from './db/pg';
 import { mysql2 } from './db/mysql2';
+import { mysql } from './db/mysql';
 import { ioredis } from './db/ioredis';
 import { passport } from './passport';
 import { jsonwebtoken } from './jsonwebtoken';
@@ -23,7 +24,7 @@ const http: InstrumentationEntry = {
 };
 
 /** Every instrumentation tripline ships, in load order. Add new ones here (one file each). */
-export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), httpAttacks, pg, mysql2, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), httpAttacks, pg, mysql2, mysql, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
 
 export function selectInstrumentations(only: readonly string[], disabled: readonly string[]): InstrumentationEntry[] {
   return INSTRUMENTATIONS.filter((e) => (only.length === 0 || only.includes(e.name)) && !disabled.includes(e.name));

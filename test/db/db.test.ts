@@ -111,7 +111,7 @@ describe('database instrumentation on real PostgreSQL, MariaDB and Redis', () =>
       }
       await receiver.waitFor((rs) => rs.filter((r) => r.eventName === 'security.malicious_sqli' && r.attributes['db.system.name'] === 'mysql').length >= payloads.length, 10_000, 'mysql sqli');
       await new Promise((r) => setTimeout(r, 300));
-      const hits = q((r) => r.eventName === 'security.malicious_sqli' && r.attributes['db.system.name'] === 'mysql');
+      const hits = q((r) => r.eventName === 'security.malicious_sqli' && r.attributes['db.system.name'] === 'mysql' && String(r.attributes['http.route']).startsWith('/my/'));
       expect(hits.map((h) => h.attributes['http.route'])).toEqual(payloads.map(() => '/my/products'));
     });
 
@@ -121,6 +121,27 @@ describe('database instrumentation on real PostgreSQL, MariaDB and Redis', () =>
       await receiver.waitFor((rs) => rs.some((r) => r.eventName === 'security.sensitive_read' && r.attributes['db.system.name'] === 'mysql') && rs.some((r) => r.eventName === 'security.authz_change' && r.attributes['db.system.name'] === 'mysql'), 10_000, 'mysql security events');
       expect(q((r) => r.eventName === 'security.authz_change' && r.attributes['db.system.name'] === 'mysql')[0]?.attributes['user.name']).toBe('root');
       expect(q((r) => r.eventName === 'security.sensitive_read' && r.attributes['db.system.name'] === 'mysql')[0]?.attributes['db.response.returned_rows']).toBe(150);
+    });
+  });
+
+  describe('mysql 2.x (legacy client, pool) on MariaDB', () => {
+    it('records callback and streamed queries; injection only on the concatenating route; role change and bulk read', async () => {
+      const legacy = (r: FlatRecord): boolean => String(r.attributes['http.route'] ?? '').startsWith('/legacy/');
+      await get('/legacy/products/safe?category=home');
+      const payloads = ["x' OR '1'='1", "x' UNION SELECT name, role FROM users #"];
+      for (const p of payloads) {
+        await get(`/legacy/products?category=${encodeURIComponent(p)}`, 'mallory');
+        await get(`/legacy/products/safe?category=${encodeURIComponent(p)}`, 'mallory');
+      }
+      await http(app.port, 'POST', '/legacy/users/bob/role', { role: 'owner' }, { 'x-user': 'root' });
+      expect(JSON.parse((await get('/legacy/accounts/stream', 'eve')).body)).toEqual({ n: 150 });
+      await receiver.waitFor((rs) => rs.some((r) => legacy(r) && r.eventName === 'security.sensitive_read'), 10_000, 'legacy bulk read');
+      await new Promise((r) => setTimeout(r, 300));
+      const safe = q((r) => legacy(r) && r.eventName === 'db.client.query' && r.attributes['url.path'] === '/legacy/products/safe')[0] as FlatRecord;
+      expect(safe.attributes).toMatchObject({ 'db.system.name': 'mysql', 'db.operation.name': 'SELECT', 'db.collection.name': `${NS}.products`, 'db.query.text': `SELECT id, name FROM ${NS}.products WHERE category = ?`, 'db.response.returned_rows': 1, 'user.name': 'dana', 'server.port': 3306, 'db.namespace': 'test' });
+      expect(q((r) => legacy(r) && r.eventName === 'security.malicious_sqli').map((h) => h.attributes['http.route'])).toEqual(payloads.map(() => '/legacy/products'));
+      expect(q((r) => legacy(r) && r.eventName === 'security.authz_change')[0]?.attributes).toMatchObject({ 'user.name': 'root', 'db.response.affected_rows': 1 });
+      expect(q((r) => legacy(r) && r.eventName === 'security.sensitive_read')[0]?.attributes).toMatchObject({ 'db.response.returned_rows': 150, 'user.name': 'eve' });
     });
   });
 

@@ -2,7 +2,7 @@ import { InstrumentationBase, InstrumentationNodeModuleDefinition, Instrumentati
 import { internalError } from '../../internal/diag';
 import { VERSION } from '../../version';
 import type { InstrumentationEntry } from '../types';
-import { QueryRecorder, type QueryHandle } from './record';
+import { QueryRecorder, resultOf, type QueryHandle } from './record';
 
 /**
  * mysql2 3.x (callback and promise APIs, pools): the connection's query() and execute(). query()
@@ -96,14 +96,6 @@ export class Mysql2Instrumentation extends InstrumentationBase<InstrumentationCo
       return ret;
     };
   }
-}
-
-function resultOf(err: unknown, rows: unknown): { rows?: number; affected?: number; error?: unknown } {
-  if (err !== undefined && err !== null) return { error: err };
-  if (Array.isArray(rows)) return { rows: rows.length };
-  const header = rows as { affectedRows?: unknown } | undefined;
-  if (header !== undefined && header !== null && typeof header.affectedRows === 'number') return { affected: header.affectedRows };
-  return {};
 }
 
 export const mysql2: InstrumentationEntry = {

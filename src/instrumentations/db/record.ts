@@ -170,3 +170,12 @@ export function errorType(err: unknown): string {
   }
   return 'error';
 }
+
+/** What a mysql-protocol client's callback says of a finished query: rows read, rows changed, or the error. */
+export function resultOf(err: unknown, rows: unknown): { rows?: number; affected?: number; error?: unknown } {
+  if (err !== undefined && err !== null) return { error: err };
+  if (Array.isArray(rows)) return { rows: rows.length };
+  const header = rows as { affectedRows?: unknown } | undefined;
+  if (header !== undefined && header !== null && typeof header.affectedRows === 'number') return { affected: header.affectedRows };
+  return {};
+}

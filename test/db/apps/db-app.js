@@ -4,12 +4,15 @@
 const express = require('express');
 const { Pool } = require('pg');
 const mysql = require('mysql2/promise');
+const legacyMysql = require('mysql');
 const Redis = require('ioredis');
 const { setUser } = require(process.env.TRIPLINE_INDEX);
 
 const NS = process.env.DB_NS; // unique per test run
 const pg = new Pool({ connectionString: `postgres://postgres:pg-Secret-Pass-42@127.0.0.1:5432/test`, max: 3 });
 const my = mysql.createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test', connectionLimit: 3 });
+const legacy = legacyMysql.createPool({ host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test', connectionLimit: 2 });
+const lq = (sql, values) => new Promise((resolve, reject) => legacy.query(sql, values, (e, rows) => (e ? reject(e) : resolve(rows))));
 const redis = new Redis({ host: '127.0.0.1', port: 6379, db: 9, lazyConnect: false });
 
 const app = express();
@@ -74,6 +77,19 @@ app.get('/my/accounts', wrap(async (_req, res) => {
   const [rows] = await my.query(`SELECT * FROM ${NS}.accounts`);
   res.json({ n: rows.length });
 }));
+
+// the legacy mysql client: callback API through a pool, and a streamed query without a callback
+app.get('/legacy/products', wrap(async (req, res) => res.json(await lq(`SELECT id, name FROM ${NS}.products WHERE category = '${req.query.category}'`))));
+app.get('/legacy/products/safe', wrap(async (req, res) => res.json(await lq(`SELECT id, name FROM ${NS}.products WHERE category = ?`, [req.query.category]))));
+app.post('/legacy/users/:name/role', wrap(async (req, res) => res.json({ n: (await lq(`UPDATE ${NS}.users SET role = ? WHERE name = ?`, [req.body.role, req.params.name])).affectedRows })));
+app.get('/legacy/accounts/stream', (req, res) => {
+  let n = 0;
+  legacy
+    .query(`SELECT * FROM ${NS}.accounts`)
+    .on('result', () => n++)
+    .on('error', (e) => res.status(500).json({ error: e.code }))
+    .on('end', () => res.headersSent || res.json({ n }));
+});
 
 app.post('/redis/session', wrap(async (req, res) => {
   await redis.set(`session:${req.body.id}`, req.body.value, 'EX', 60);
