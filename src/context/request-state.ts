@@ -15,6 +15,8 @@ export interface RequestState {
   readonly req: IncomingMessage;
   readonly res: ServerResponse | undefined;
   clientAddress: string | undefined;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
   user: UserInfo | undefined;
   /** Event names already emitted for this request (lazily created). */
   emitted: Set<string> | undefined;
@@ -27,7 +29,7 @@ const kState = Symbol.for('tripline.requestState');
 type WithState = { [kState]?: RequestState };
 
 export function createRequestState(span: object, req: IncomingMessage, res: ServerResponse | undefined, clientAddress: string | undefined): RequestState {
-  const state: RequestState = { req, res, clientAddress, user: undefined, emitted: undefined, slots: undefined };
+  const state: RequestState = { req, res, clientAddress, startedAt: 0, user: undefined, emitted: undefined, slots: undefined };
   // a property on the span and the request, not a WeakMap: one ephemeron per request made every
   // scavenge slower (measured: GC time doubled under load)
   (span as WithState)[kState] = state;

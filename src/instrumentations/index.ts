@@ -1,9 +1,9 @@
 import type { InstrumentationEntry } from './types';
-import { createHttpInstrumentation, HttpRecordProcessor } from './http';
+import { createHttpClientInstrumentation, HttpRecordProcessor } from './http';
+import { HttpServerInstrumentation, ServerRecords } from './http-server';
 import { express } from './express';
 import { koa } from './koa';
 import { fastify } from './fastify';
-import { httpClientError } from './http-client-error';
 import { loginRoutes } from './login-routes';
 import { adminRoutes } from './admin';
 import { httpAttacks } from './http-attacks';
@@ -19,12 +19,12 @@ import { mcp } from './mcp';
 
 const http: InstrumentationEntry = {
   name: 'http',
-  create: ({ resolver, hooks }) => [createHttpInstrumentation(resolver, hooks)],
-  spanProcessors: ({ config, hooks }) => [new HttpRecordProcessor(config, hooks)],
+  create: ({ config, resolver, hooks }) => [new HttpServerInstrumentation(new ServerRecords(config, resolver, hooks)), createHttpClientInstrumentation()],
+  spanProcessors: ({ config }) => [new HttpRecordProcessor(config)],
 };
 
 /** Every instrumentation tripline ships, in load order. Add new ones here (one file each). */
-export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [httpClientError, http, express, koa, fastify, loginRoutes(), adminRoutes(), httpAttacks, pg, mysql2, mysql, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [http, express, koa, fastify, loginRoutes(), adminRoutes(), httpAttacks, pg, mysql2, mysql, ioredis, passport, expressSession, jsonwebtoken, jose, mcp];
 
 export function selectInstrumentations(only: readonly string[], disabled: readonly string[]): InstrumentationEntry[] {
   return INSTRUMENTATIONS.filter((e) => (only.length === 0 || only.includes(e.name)) && !disabled.includes(e.name));

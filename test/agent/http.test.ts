@@ -88,6 +88,19 @@ describe.each(['http/protobuf', 'http/json'])('Express app under --require, OTLP
     expect(boom.severityText).toBe('ERROR');
   });
 
+  it('continues the caller\'s trace (W3C traceparent) and gives each request its own trace otherwise', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await http(app.port, 'GET', '/denied-missing?t=1', undefined, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    await http(app.port, 'GET', '/denied-missing?t=2');
+    await http(app.port, 'GET', '/denied-missing?t=3');
+    const recs = await receiver.waitFor((rs) => ['t=1', 't=2', 't=3'].every((q) => rs.some((r) => r.eventName === 'http.server.request' && r.attributes['url.query'] === q)), 10_000, 'three access records');
+    const byQuery = (q: string) => recs.find((r) => r.eventName === 'http.server.request' && r.attributes['url.query'] === q) as FlatRecord;
+    expect(byQuery('t=1').traceId).toBe(traceId);
+    expect(byQuery('t=1').spanId).not.toBe('00f067aa0ba902b7');
+    expect(byQuery('t=2').traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(byQuery('t=2').traceId).not.toBe(byQuery('t=3').traceId);
+  });
+
   it("does not record its own exports as client requests (which would feed themselves forever)", async () => {
     expect((await http(app.port, 'GET', '/')).status).toBe(200);
     await receiver.waitFor((rs) => rs.some((x) => x.eventName === 'http.server.request' && x.attributes['url.path'] === '/'), 10_000, 'access record');
