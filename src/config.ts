@@ -91,6 +91,9 @@ const oneOf =
     return (values as readonly string[]).includes(v) ? (v as T) : undefined;
   };
 
+/** Names TRIPLINE_INSTRUMENTATIONS / TRIPLINE_DISABLED_INSTRUMENTATIONS accept (src/instrumentations/index.ts). */
+export const INSTRUMENTATION_NAMES: readonly string[] = ['http', 'express', 'koa', 'fastify', 'login-routes', 'admin', 'http-attacks', 'passport', 'express-session', 'jsonwebtoken', 'jose', 'pg', 'mysql2', 'mysql', 'ioredis', 'mcp'];
+
 const list = (raw: string): string[] =>
   raw
     .split(',')
@@ -368,17 +371,17 @@ export const SPECS = [
     env: 'TRIPLINE_INSTRUMENTATIONS',
     key: 'instrumentations',
     default: [],
-    accepts: 'comma-separated instrumentation names (http, express, koa, fastify, login-routes, admin, http-attacks, passport, express-session, jsonwebtoken, jose, pg, mysql2, mysql, ioredis, mcp); empty means all',
+    accepts: `comma-separated instrumentation names (${INSTRUMENTATION_NAMES.join(', ')}); empty means all`,
     doc: 'Only enable these instrumentations.',
-    parse: (raw) => list(raw.toLowerCase()),
+    parse: (raw) => listOf((s) => INSTRUMENTATION_NAMES.includes(s))(raw.toLowerCase()),
   } satisfies Spec<'instrumentations'>,
   {
     env: 'TRIPLINE_DISABLED_INSTRUMENTATIONS',
     key: 'disabledInstrumentations',
     default: [],
-    accepts: 'comma-separated instrumentation names',
+    accepts: `comma-separated instrumentation names (${INSTRUMENTATION_NAMES.join(', ')})`,
     doc: 'Disable these instrumentations.',
-    parse: (raw) => list(raw.toLowerCase()),
+    parse: (raw) => listOf((s) => INSTRUMENTATION_NAMES.includes(s))(raw.toLowerCase()),
   } satisfies Spec<'disabledInstrumentations'>,
 ] as const;
 

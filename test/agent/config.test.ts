@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { loadConfig, SPECS } from '../../src/config';
+import { INSTRUMENTATION_NAMES, loadConfig, SPECS } from '../../src/config';
+import { INSTRUMENTATIONS } from '../../src/instrumentations';
 import { OtlpReceiver } from '../helpers/otlp-receiver';
 import { ROOT, REGISTER_CJS, agentEnv, http, startApp } from '../helpers/app';
 
@@ -34,6 +35,15 @@ describe('loadConfig', () => {
     // secrets are never echoed
     expect(problems.join('\n')).toMatch(/TRIPLINE_HASH_KEY=<hidden>/);
     expect(problems.join('\n')).not.toContain('short');
+  });
+
+  it('instrumentation names: the accepted list is exactly what ships, and a misspelt one is named', () => {
+    expect([...new Set(INSTRUMENTATIONS.map((e) => e.name))].sort()).toEqual([...INSTRUMENTATION_NAMES].sort());
+    const { config, problems } = loadConfig({ TRIPLINE_DISABLED_INSTRUMENTATIONS: 'pg,mongoose' });
+    expect(config.disabledInstrumentations).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('TRIPLINE_DISABLED_INSTRUMENTATIONS="pg,mongoose" is invalid; accepted: comma-separated instrumentation names (http, express');
+    expect(loadConfig({ TRIPLINE_INSTRUMENTATIONS: 'HTTP, Express' }).config.instrumentations).toEqual(['http', 'express']);
   });
 
   it('parses lists, CIDRs and keywords', () => {
