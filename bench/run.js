@@ -10,7 +10,7 @@ const os = require('node:os');
 
 const ROOT = join(__dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION = Number(process.env.BENCH_DURATION ?? 3);
+const DURATION = Number(process.env.BENCH_DURATION ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 // TRIPLINE_DIST lets a private build (scripts/build-to.sh) be measured without touching dist/.
 const DIST = process.env.TRIPLINE_DIST ? join(ROOT, process.env.TRIPLINE_DIST) : join(ROOT, 'dist');
