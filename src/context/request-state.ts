@@ -1,22 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { context } from '@opentelemetry/api';
-import { getRPCMetadata } from '@opentelemetry/core';
+import { getRPCMetadata, type RPCMetadata } from '@opentelemetry/core';
 import { normalizeUser, type UserInfo } from './user';
 
 /**
  * Per-request state the agent keeps beside the app's request: who is acting, from where, and which
  * security events this request already produced (so heuristics do not record an attempt twice).
  *
- * It is found three ways: from the request object (setUser(req, ...)), from the server span the upstream
- * http instrumentation created (span processor), and from the active OTel context (events emitted
- * anywhere inside the request's async work, via the RPC metadata the http instrumentation stores).
+ * It is found three ways: from the request or response object (setUser(req, ...), the response's 'close'),
+ * from the request's span, and from the active OTel context (events emitted anywhere inside the request's
+ * async work, via the RPC metadata the http instrumentation stores).
  */
 export interface RequestState {
   readonly req: IncomingMessage;
-  readonly res: ServerResponse | undefined;
+  readonly res: ServerResponse;
   clientAddress: string | undefined;
   /** performance.now() when the request arrived. */
-  startedAt: number;
+  readonly startedAt: number;
+  /** The RPC metadata in the request's context, where frameworks write the matched route. */
+  readonly rpc: RPCMetadata;
   user: UserInfo | undefined;
   /** Event names already emitted for this request (lazily created). */
   emitted: Set<string> | undefined;
@@ -28,17 +31,19 @@ const kState = Symbol.for('tripline.requestState');
 
 type WithState = { [kState]?: RequestState };
 
-export function createRequestState(span: object, req: IncomingMessage, res: ServerResponse | undefined, clientAddress: string | undefined): RequestState {
-  const state: RequestState = { req, res, clientAddress, startedAt: 0, user: undefined, emitted: undefined, slots: undefined };
-  // a property on the span and the request, not a WeakMap: one ephemeron per request made every
-  // scavenge slower (measured: GC time doubled under load)
+export function createRequestState(span: object, req: IncomingMessage, res: ServerResponse, clientAddress: string | undefined, rpc: RPCMetadata): RequestState {
+  const state: RequestState = { req, res, clientAddress, startedAt: performance.now(), rpc, user: undefined, emitted: undefined, slots: undefined };
+  // a property on the span, the request and the response, not a WeakMap: one ephemeron per request
+  // made every scavenge slower (measured: GC time doubled under load)
   (span as WithState)[kState] = state;
   (req as WithState)[kState] = state;
+  (res as WithState)[kState] = state;
   return state;
 }
 
-export function stateOfSpan(span: object): RequestState | undefined {
-  return (span as WithState)[kState];
+/** The state attached to this very object (a request, a response or a request's span), if any. */
+export function stateOn(target: object): RequestState | undefined {
+  return (target as WithState)[kState];
 }
 
 export function stateOfRequest(req: unknown): RequestState | undefined {

@@ -7,11 +7,11 @@ import { RPCType, setRPCMetadata, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { TriplineConfig } from '../config';
-import { createRequestState, userOf, type RequestState } from '../context/request-state';
+import { createRequestState, stateOn, userOf, type RequestState } from '../context/request-state';
 import { putUserAttributes } from '../context/user';
 import { emit, pathOf } from '../events/emitter';
 import { guard } from '../internal/diag';
-import type { ClientAddressResolver } from '../net/client-address';
+import { normalizeAddress, type ClientAddressResolver } from '../net/client-address';
 import { VERSION } from '../version';
 import type { RequestEnd, RequestHooks } from './http';
 
@@ -33,14 +33,18 @@ interface ServerModule {
 }
 
 const ids = new RandomIdGenerator();
-const kState = Symbol.for('tripline.requestState');
 const kOriginal = Symbol.for('tripline.http.server.original');
 const kOurs = Symbol.for('tripline.http.server.wrapper');
 type PatchableProto = { emit: Emit; [kOriginal]?: Emit };
-type WithState = { [kState]?: RequestState };
-interface RequestSlot {
-  md: RPCMetadata;
-}
+
+/** The security event a response status implies, and its record's body. */
+const STATUS_EVENTS: Readonly<Record<number, { name: string; body: string }>> = {
+  400: { name: 'security.input_validation_fail', body: 'request failed input validation' },
+  401: { name: 'security.authz_fail', body: 'unauthenticated request refused' },
+  403: { name: 'security.authz_fail', body: 'access denied' },
+  422: { name: 'security.input_validation_fail', body: 'request failed input validation' },
+  429: { name: 'security.excess_rate_limit_exceeded', body: 'rate limit exceeded' },
+};
 
 /** The running agent's request handling; module-level because the patch is on a shared prototype. */
 let active: ServerRecords | undefined;
@@ -55,11 +59,8 @@ export class ServerRecords {
   /** Set up the request's state; returns the context the app's handler runs in. */
   start(req: IncomingMessage, res: ServerResponse): Context {
     const span = trace.wrapSpanContext(spanContextFor(req));
-    const state = createRequestState(span, req, res, this.resolver.resolve(req));
-    state.startedAt = performance.now();
     const md: RPCMetadata = { type: RPCType.HTTP, span };
-    (state.slots ??= {}).http = { md } satisfies RequestSlot;
-    (res as WithState)[kState] = state;
+    const state = createRequestState(span, req, res, this.resolver.resolve(req), md);
     for (const hook of this.hooks.start) guard('requestStartHook', () => hook(state));
     res.once('close', onResponseClose);
     const ctx = setRPCMetadata(trace.setSpan(context.active(), span), md);
@@ -73,11 +74,11 @@ export class ServerRecords {
 
   end(state: RequestState, res: ServerResponse): void {
     const req = state.req;
-    const md = (state.slots?.http as RequestSlot | undefined)?.md;
+    const md = state.rpc;
     const finished = res.writableFinished;
     const status = finished || res.headersSent ? res.statusCode : undefined;
     const method = req.method;
-    const route = md?.route;
+    const route = md.route;
     const url = req.url ?? '/';
     const path = pathOf(url);
     const durationMs = performance.now() - state.startedAt;
@@ -94,8 +95,8 @@ export class ServerRecords {
     // The common case (a successful request, access log off for it) stops here: nothing to record.
     const mode = this.config.httpAccessLog;
     const access = mode === 'all' || (mode === 'errors' && (failed || status === undefined || status >= 400));
-    const statusEvent = status === 400 || status === 401 || status === 403 || status === 422 || status === 429;
-    if (!access && !statusEvent) return;
+    const statusEvent = status !== undefined ? STATUS_EVENTS[status] : undefined;
+    if (!access && statusEvent === undefined) return;
 
     const attrs: Record<string, AnyValue> = {};
     if (method !== undefined) attrs['http.request.method'] = method;
@@ -119,9 +120,9 @@ export class ServerRecords {
     // after the hooks: a login outcome recorded for this request (by a hook, passport or the API) may have set the user
     putUserAttributes(attrs, userOf(state));
     if (errorType !== undefined) attrs['error.type'] = errorType;
-    const ctx = md?.span !== undefined ? trace.setSpan(ROOT_CONTEXT, md.span as Span) : ROOT_CONTEXT;
+    const ctx = md.span !== undefined ? trace.setSpan(ROOT_CONTEXT, md.span as Span) : ROOT_CONTEXT;
 
-    if (statusEvent && status !== undefined) statusEvents(status, attrs, state, ctx);
+    if (statusEvent !== undefined) recordStatusEvent(statusEvent.name, statusEvent.body, attrs, state, ctx);
     if (access) {
       const body = `${method ?? '-'} ${route ?? path} ${status ?? '-'}`;
       emit('http.server.request', attrs, { body, state, context: ctx, severity: status !== undefined && status >= 500 ? 17 : failed || (status !== undefined && status >= 400) ? 13 : undefined });
@@ -130,26 +131,13 @@ export class ServerRecords {
 }
 
 function onResponseClose(this: ServerResponse): void {
-  const state = (this as WithState)[kState];
+  const state = stateOn(this);
   const records = active;
   if (state === undefined || records === undefined) return;
   guard('http.responseClose', () => records.end(state, this));
 }
 
-function statusEvents(status: number, access: Record<string, AnyValue>, state: RequestState, ctx: Context): void {
-  let name: string | undefined;
-  let body = '';
-  if (status === 401 || status === 403) {
-    name = 'security.authz_fail';
-    body = status === 401 ? 'unauthenticated request refused' : 'access denied';
-  } else if (status === 429) {
-    name = 'security.excess_rate_limit_exceeded';
-    body = 'rate limit exceeded';
-  } else if (status === 400 || status === 422) {
-    name = 'security.input_validation_fail';
-    body = 'request failed input validation';
-  }
-  if (name === undefined) return;
+function recordStatusEvent(name: string, body: string, access: Record<string, AnyValue>, state: RequestState, ctx: Context): void {
   // The app (or another instrumentation) already recorded this event for the request; a refused login
   // is an authentication failure, not an authorization one.
   if (state.emitted?.has(name) === true) return;
@@ -198,7 +186,7 @@ function recordClientError(err: unknown, socket: unknown): void {
         'security.outcome': 'failure',
         'security.reason': 'malformed_request',
         'error.type': typeof code === 'string' ? code : 'client_error',
-        'client.address': s?.remoteAddress?.startsWith('::ffff:') === true ? s.remoteAddress.slice(7) : s?.remoteAddress,
+        'client.address': normalizeAddress(s?.remoteAddress),
         'server.port': s?.localPort,
       },
       { body: 'malformed HTTP request rejected', state: null },
@@ -214,7 +202,7 @@ function patchedEmit(original: Emit): Emit {
   const wrapper = function emitWithTripline(this: unknown, event: string | symbol, ...args: unknown[]): boolean {
     const records = active;
     if (records !== undefined) {
-      if (event === 'request' && isRequest(args[0], args[1]) && (args[0] as WithState)[kState] === undefined) {
+      if (event === 'request' && isRequest(args[0], args[1]) && stateOn(args[0] as object) === undefined) {
         let ctx: Context | undefined;
         try {
           ctx = records.start(args[0] as IncomingMessage, args[1] as ServerResponse);

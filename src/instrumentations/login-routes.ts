@@ -70,7 +70,6 @@ export function loginRoutes(): InstrumentationEntry {
 
 function locationOf(state: RequestState): string | undefined {
   const res = state.res;
-  if (res === undefined) return undefined;
   const loc = res.getHeader('location');
   if (typeof loc === 'string') return loc;
   if (Array.isArray(loc)) return loc[0];

@@ -29,7 +29,7 @@ export class ClientAddressResolver {
   }
 
   resolve(req: IncomingMessage): string | undefined {
-    const peer = normalize(req.socket?.remoteAddress);
+    const peer = normalizeAddress(req.socket?.remoteAddress);
     if (this.trusted === undefined || peer === undefined || !this.isTrusted(peer)) return peer;
     const xff = req.headers['x-forwarded-for'];
     const chain = Array.isArray(xff) ? xff.join(',') : xff;
@@ -37,7 +37,7 @@ export class ClientAddressResolver {
     const hops = chain.split(',');
     let last = peer;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = normalize(stripPort((hops[i] ?? '').trim()));
+      const hop = normalizeAddress(stripPort((hops[i] ?? '').trim()));
       // A malformed hop was written by a trusted proxy's client: the proxy we trust is the last we know.
       if (hop === undefined || isIP(hop) === 0) return last;
       if (!this.isTrusted(hop)) return hop;
@@ -58,7 +58,8 @@ function stripPort(s: string): string {
   return s;
 }
 
-function normalize(addr: string | undefined): string | undefined {
+/** A socket's address as a client address: IPv4-mapped IPv6 ("::ffff:1.2.3.4") as plain IPv4. */
+export function normalizeAddress(addr: string | undefined): string | undefined {
   if (addr === undefined || addr === '') return undefined;
   if (addr.startsWith('::ffff:') && addr.includes('.')) return addr.slice(7);
   return addr;
