@@ -396,6 +396,19 @@ function describe(raw: string): string {
   return JSON.stringify(shown);
 }
 
+/** A signal's OTLP protocol: its own variable, else OTEL_EXPORTER_OTLP_PROTOCOL; a bad value is reported. */
+function otlpProtocol(env: Env, specific: string, problems: string[]): OtlpProtocol {
+  const raw = env[specific] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (raw === undefined || raw.trim() === '') return 'http/protobuf';
+  const p = raw.trim().toLowerCase();
+  if (p === 'http/protobuf' || p === 'http/json') return p;
+  const name = env[specific] !== undefined ? specific : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  problems.push(
+    `tripline: ${name}=${describe(raw)} is not supported; accepted: http/protobuf or http/json${p === 'grpc' ? ' (tripline ships over OTLP/HTTP only; the collector listens on both)' : ''}. Using the default (http/protobuf).`,
+  );
+  return 'http/protobuf';
+}
+
 /**
  * Parse the environment. Never throws unless TRIPLINE_STRICT is on (then ConfigError).
  * Values of secret-bearing variables are never echoed back.
@@ -434,31 +447,15 @@ export function loadConfig(env: Env = process.env, opts: { quiet?: boolean } = {
     if (b === undefined) problems.push(`tripline: OTEL_SDK_DISABLED=${describe(disabledRaw)} is invalid; accepted: true or false. Using the default (false).`);
     else disabled = b;
   }
-  const protoRaw = env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  let protocol: OtlpProtocol = 'http/protobuf';
-  if (protoRaw !== undefined && protoRaw.trim() !== '') {
-    const p = protoRaw.trim().toLowerCase();
-    if (p === 'http/protobuf' || p === 'http/json') protocol = p;
-    else {
-      const name = env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-      problems.push(
-        `tripline: ${name}=${describe(protoRaw)} is not supported; accepted: http/protobuf or http/json${p === 'grpc' ? ' (tripline ships over OTLP/HTTP only; the collector listens on both)' : ''}. Using the default (http/protobuf).`,
-      );
-    }
-  }
+  const protocol = otlpProtocol(env, 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', problems);
   let metricsExporter: 'otlp' | 'none' = 'otlp';
   const mx = env.OTEL_METRICS_EXPORTER?.trim().toLowerCase();
   if (mx !== undefined && mx !== '') {
     if (mx === 'none' || mx === 'otlp') metricsExporter = mx;
     else problems.push(`tripline: OTEL_METRICS_EXPORTER=${describe(env.OTEL_METRICS_EXPORTER ?? '')} is not supported; accepted: otlp or none. Using the default (otlp).`);
   }
-  let metricsProtocol: OtlpProtocol = 'http/protobuf';
-  const mpRaw = env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (mpRaw !== undefined && mpRaw.trim() !== '') {
-    const p = mpRaw.trim().toLowerCase();
-    if (p === 'http/protobuf' || p === 'http/json') metricsProtocol = p;
-    else if (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL !== undefined) problems.push(`tripline: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=${describe(mpRaw)} is not supported; accepted: http/protobuf or http/json. Using the default (http/protobuf).`);
-  }
+  // the general variable's problem, if any, was reported once above
+  const metricsProtocol = otlpProtocol(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL !== undefined ? problems : []);
   let metricsIntervalMs = 60_000;
   const mi = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
   if (mi !== undefined && mi !== '') {
@@ -471,7 +468,7 @@ export function loadConfig(env: Env = process.env, opts: { quiet?: boolean } = {
       problems.push(`tripline: ${name}=${describe(v)} is invalid; accepted: gzip or none. Using the exporter default.`);
     }
   }
-  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT']) {
+  for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT']) {
     const v = env[name];
     if (v !== undefined && v !== '') {
       let ok = false;

@@ -5,6 +5,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { TriplineConfig } from '../config';
 import { stats } from '../internal/diag';
+import { exporterOptions } from './pipeline';
 import { VERSION } from '../version';
 
 /** The counters the agent keeps about itself, as OTel metrics (observable, read at each export). */
@@ -20,8 +21,7 @@ export interface AgentMetrics {
  */
 export function startAgentMetrics(config: TriplineConfig, resource: Resource, env: NodeJS.ProcessEnv = process.env): AgentMetrics | undefined {
   if (config.metricsExporter === 'none') return undefined;
-  const bad = [env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, env.OTEL_EXPORTER_OTLP_ENDPOINT].some((v) => v !== undefined && v !== '' && !/^https?:\/\//i.test(v));
-  const opts = bad ? { url: 'http://localhost:4318/v1/metrics' } : {};
+  const opts = exporterOptions(env, 'METRICS', 'metrics');
   const exporter = config.metricsProtocol === 'http/json' ? new OTLPJsonMetricExporter(opts) : new OTLPProtoMetricExporter(opts);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: config.metricsIntervalMs, exportTimeoutMillis: Math.min(30_000, config.metricsIntervalMs) });
   const provider = new MeterProvider({ resource, readers: [reader] });

@@ -6,10 +6,18 @@ import { DeliveryProcessor, processSpoolDir } from './delivery';
 
 /** Where records go: the standard OTEL_EXPORTER_OTLP_* variables, read by the upstream exporter. */
 export function createExporter(config: TriplineConfig, env: NodeJS.ProcessEnv = process.env): LogRecordExporter {
-  // An invalid endpoint was reported by loadConfig; fall back to the default instead of failing.
-  const bad = [env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, env.OTEL_EXPORTER_OTLP_ENDPOINT].some((v) => v !== undefined && v !== '' && !validUrl(v));
-  const opts = bad ? { url: 'http://localhost:4318/v1/logs' } : {};
+  const opts = exporterOptions(env, 'LOGS', 'logs');
   return config.protocol === 'http/json' ? new OTLPJsonLogExporter(opts) : new OTLPProtoLogExporter(opts);
+}
+
+/**
+ * Options for an upstream OTLP exporter of one signal: none (it reads the OTEL_* variables itself), or,
+ * when the signal's or the general endpoint is not an http(s) URL (reported by loadConfig), the default
+ * endpoint instead of failing.
+ */
+export function exporterOptions(env: NodeJS.ProcessEnv, signal: 'LOGS' | 'METRICS', path: 'logs' | 'metrics'): { url?: string } {
+  const bad = [env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`], env.OTEL_EXPORTER_OTLP_ENDPOINT].some((v) => v !== undefined && v !== '' && !validUrl(v));
+  return bad ? { url: `http://localhost:4318/v1/${path}` } : {};
 }
 
 function validUrl(v: string): boolean {

@@ -46,6 +46,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRIPLINE_INSTRUMENTATIONS: 'HTTP, Express' }).config.instrumentations).toEqual(['http', 'express']);
   });
 
+  it('the metrics exporter variables are validated like the logs ones', () => {
+    const { config, problems } = loadConfig({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_METRICS_EXPORTER: 'prometheus' });
+    expect(config.metricsProtocol).toBe('http/protobuf');
+    expect(config.metricsExporter).toBe('otlp');
+    for (const name of ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_METRICS_EXPORTER']) {
+      expect(problems.filter((p) => p.startsWith(`tripline: ${name}=`))).toHaveLength(1);
+    }
+    expect(problems).toHaveLength(3);
+  });
+
   it('parses lists, CIDRs and keywords', () => {
     const { config, problems } = loadConfig({ TRIPLINE_TRUSTED_PROXIES: '10.0.0.0/8, ::1, private', TRIPLINE_REDACT_PII: 'none', OTEL_SDK_DISABLED: 'true' });
     expect(problems).toEqual([]);
