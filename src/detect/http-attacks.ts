@@ -77,12 +77,16 @@ function inspectText(text: string, location: 'url.path' | 'url.query', out: Atta
 }
 
 /**
- * The attacks a request carries in its URL and User-Agent (empty for ordinary requests; allocation-free
- * then, apart from the result array the caller may reuse).
+ * The attacks a request carries in its URL and User-Agent: for an ordinary request with a user agent seen
+ * before, a shared empty list and no allocation.
  */
-export function inspectRequest(url: string | undefined, userAgent: string | undefined): AttackHit[] {
+export function inspectRequest(url: string | undefined, userAgent: string | undefined): readonly AttackHit[] {
+  const urlSuspicious = url !== undefined && url.length > 1 && suspicious(url);
+  // user agents repeat: remember the verdict on the last ones seen
+  const known = userAgent !== undefined && userAgent.length > 0 ? uaVerdicts.get(userAgent) : NONE;
+  if (!urlSuspicious && known !== undefined) return known; // the common case: nothing new to look at
   const out: AttackHit[] = [];
-  if (url !== undefined && url.length > 1 && suspicious(url)) {
+  if (urlSuspicious) {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path.length > 1) inspectText(decodeRounds(path), 'url.path', out);
@@ -98,13 +102,9 @@ export function inspectRequest(url: string | undefined, userAgent: string | unde
       }
     }
   }
-  if (userAgent !== undefined && userAgent.length > 0) {
-    // user agents repeat: remember the verdict on the last ones seen
-    const known = uaVerdicts.get(userAgent);
-    if (known !== undefined) {
-      for (const h of known) out.push(h);
-      return out;
-    }
+  if (known !== undefined) {
+    for (const h of known) out.push(h);
+  } else if (userAgent !== undefined) {
     const before = out.length;
     inspectUserAgent(userAgent, out);
     if (uaVerdicts.size >= UA_MEMO_MAX) uaVerdicts.clear();
