@@ -6,8 +6,17 @@
 import { start } from './agent';
 import { ConfigError } from './config';
 
+/**
+ * NODE_OPTIONS reaches every node process, including the package manager that launches the app
+ * (`NODE_OPTIONS=... npm start`, `npx server`): those are not the app and get no agent of their own
+ * (otherwise each start would be recorded twice and every configuration warning printed twice).
+ */
+function isPackageManager(mainScript: string | undefined): boolean {
+  return mainScript !== undefined && /[\\/](?:npm|npx|yarn|pnpm|pnpx|corepack)(?:-cli)?(?:\.c?js|\.mjs)?$/.test(mainScript);
+}
+
 try {
-  start();
+  if (!isPackageManager(process.argv[1])) start();
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\ntripline: TRIPLINE_STRICT=true, refusing to start.\n`);

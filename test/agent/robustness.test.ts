@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { OtlpReceiver, type FlatRecord } from '../helpers/otlp-receiver';
 import { ROOT, REGISTER_CJS, agentEnv, http, startApp } from '../helpers/app';
@@ -79,6 +82,24 @@ describe('the app behaves exactly as without the agent', () => {
       await app.stop();
       await receiver.stop();
     }
+  });
+});
+
+describe('package managers under NODE_OPTIONS', () => {
+  it('npm/npx/yarn/pnpm processes get no agent of their own; the app they start does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-pm-'));
+    const env = { ...agentEnv('http://127.0.0.1:9'), TRIPLINE_HTTP_ACCESS_LOG: 'loud' };
+    for (const rel of ['npm/bin/npm-cli.js', 'npm/bin/npx-cli.js', 'yarn/bin/yarn.js', 'pnpm/bin/pnpm.cjs', 'bin/npm']) {
+      const script = join(dir, rel);
+      mkdirSync(join(script, '..'), { recursive: true });
+      writeFileSync(script, "console.log('package manager ran')\n");
+      const r = spawnSync(process.execPath, ['--require', REGISTER_CJS, script], { env, encoding: 'utf8' });
+      expect([rel, r.stdout.trim(), r.stderr]).toEqual([rel, 'package manager ran', '']);
+    }
+    const app = join(dir, 'server.js');
+    writeFileSync(app, "console.log('app ran')\n");
+    const r = spawnSync(process.execPath, ['--require', REGISTER_CJS, app], { env, encoding: 'utf8' });
+    expect(r.stderr).toContain('TRIPLINE_HTTP_ACCESS_LOG="loud" is invalid');
   });
 });
 
